@@ -1,0 +1,1 @@
+"""The `fleetyard` command (entry point `fleetyard.cli.main:cli`)."""

@@ -1,0 +1,77 @@
+"""The device side's settings, read from the environment once per server process.
+
+Timings follow the reference (spec/device-api.md §5): a device's poll interval is at least
+ten minutes, it times out after 1.5 of them without a state fetch and goes offline 15 s
+later. Tests shorten both with FLEETYARD_MIN_POLL_INTERVAL_MS and
+FLEETYARD_HEARTBEAT_GRACE_MS. FLEETYARD_REDIS_URL makes several server processes share
+heartbeats, state-cache invalidations and logs; FLEETYARD_VPN_SERVICE_API_KEY is the key
+the VPN (cloudlink) service reports with (§6).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+DEFAULT_POLL_INTERVAL_MS = 600_000  # DEFAULT_SUPERVISOR_POLL_INTERVAL, §3.2
+DEFAULT_GRACE_MS = 15_000  # API_HEARTBEAT_STATE_TIMEOUT_SECONDS, §5
+POLL_JITTER_FACTOR = 1.5
+LOG_RETENTION = 1000  # LOGS_DEFAULT_RETENTION_LIMIT, §7
+
+
+@dataclass(frozen=True)
+class DeviceSettings:
+    min_poll_interval_ms: int = DEFAULT_POLL_INTERVAL_MS
+    heartbeat_grace_ms: int = DEFAULT_GRACE_MS
+    redis_url: str | None = None
+    redis_prefix: str = "fleetyard:"
+    vpn_service_api_key: str | None = None
+    log_retention: int = LOG_RETENTION
+    heartbeat_enabled: bool = True
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> DeviceSettings:
+        env = os.environ if environ is None else environ
+        return cls(
+            min_poll_interval_ms=_ms(env, "FLEETYARD_MIN_POLL_INTERVAL_MS", DEFAULT_POLL_INTERVAL_MS),
+            heartbeat_grace_ms=_ms(env, "FLEETYARD_HEARTBEAT_GRACE_MS", DEFAULT_GRACE_MS),
+            redis_url=env.get("FLEETYARD_REDIS_URL") or None,
+            redis_prefix=env.get("FLEETYARD_REDIS_PREFIX") or "fleetyard:",
+            vpn_service_api_key=env.get("FLEETYARD_VPN_SERVICE_API_KEY") or None,
+            log_retention=_ms(env, "FLEETYARD_LOG_RETENTION", LOG_RETENTION),
+            heartbeat_enabled=env.get("FLEETYARD_HEARTBEAT_ENABLED", "1") not in ("0", "false"),
+        )
+
+    def poll_interval(self, configured: object) -> int:
+        """P of §5: the configured value read as JS `parseInt` does, never below the minimum."""
+        return max(parse_int(configured), self.min_poll_interval_ms)
+
+    def timeout_after_ms(self, poll_interval_ms: int) -> int:
+        return -(-poll_interval_ms * 3 // 2)  # ceil(P × 1.5)
+
+
+def parse_int(value: object) -> int:
+    """JavaScript's `parseInt(value) || 0`: leading digits after optional space and sign."""
+    if isinstance(value, bool) or value is None:
+        return 0
+    if isinstance(value, int):
+        return value
+    text = str(value).strip()
+    sign = -1 if text.startswith("-") else 1
+    text = text.lstrip("+-")
+    digits = ""
+    for ch in text:
+        if not ch.isdigit():
+            break
+        digits += ch
+    return sign * int(digits) if digits else 0
+
+
+def _ms(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if not raw:
+        return default
+    if not raw.strip().isdigit() or int(raw) <= 0:
+        raise ValueError(f"{name} must be a positive whole number, not {raw!r}")
+    return int(raw)

@@ -1,0 +1,95 @@
+"""`fleetyard serve` on the balena model for real, over HTTP, on SQLite and PostgreSQL:
+a fresh database gets the admin with a generated password printed once (two workers, one
+line), that password logs in, and a token outlives a restart of the server."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.api.test_serve import ROOT, free_port
+from tests.conftest import drop_postgres_schema, open_postgres_schema, postgres_url
+
+PASSWORD_LINE = re.compile(r"created the admin user 'admin' with the password (\S+)")
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'serve.db'}"
+        return
+    url = postgres_url()
+    db, schema = await open_postgres_schema(url)
+    await db.close()
+    try:
+        yield f"{url}{'&' if '?' in url else '?'}search_path={schema}"
+    finally:
+        await drop_postgres_schema(url, schema)
+
+
+@contextmanager
+def serving(database_url: str, log_path: Path, workers: int = 1) -> Iterator[str]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FLEETYARD_")}
+    env.update(FLEETYARD_HOST="127.0.0.1", FLEETYARD_PORT=str(port))
+    if "FLEETYARD_TEST_POSTGRES_URL" in os.environ:
+        env["FLEETYARD_TEST_POSTGRES_URL"] = os.environ["FLEETYARD_TEST_POSTGRES_URL"]
+    log = log_path.open("a+")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fleetyard.cli.main", "serve", "--database", database_url,
+         "--workers", str(workers)],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"fleetyard serve exited with {proc.returncode}:\n{log_path.read_text()}")
+            try:
+                if httpx.get(base + "/ping", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"fleetyard serve did not answer within 60 s:\n{log_path.read_text()}")
+            time.sleep(0.1)
+        yield base
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def test_first_start_prints_the_admin_password_once_and_it_logs_in(database_url: str, tmp_path: Path):
+    log = tmp_path / "server.log"
+    with serving(database_url, log, workers=2) as base, httpx.Client(base_url=base, timeout=10) as http:
+        passwords = PASSWORD_LINE.findall(log.read_text())
+        assert len(passwords) == 1, log.read_text()
+        r = http.post("/login_", json={"username": "admin", "password": passwords[0]})
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
+        token = r.text
+        who = http.get("/actor/v1/whoami", headers={"Authorization": f"Bearer {token}"})
+        assert who.status_code == 200 and who.json()["username"] == "admin"
+        assert http.get("/v7/device").status_code == 401  # no credentials: the guest
+        assert http.get("/v7/device", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+        assert http.get("/v7/device_type(slug='raspberrypi5')?$select=slug").json() == {"d": [{"slug": "raspberrypi5"}]}
+    # a restart: no new admin, and the signing secret kept in the database still holds
+    with serving(database_url, log) as base, httpx.Client(base_url=base, timeout=10) as http:
+        assert len(PASSWORD_LINE.findall(log.read_text())) == 1
+        who = http.get("/user/v1/whoami", headers={"Authorization": f"Bearer {token}"})
+        assert who.status_code == 200 and who.json()["username"] == "admin"
