@@ -29,6 +29,7 @@ from fleetyard.device.common import (
     BadRequest,
     EmptyBadRequest,
     Unauthorized,
+    UnsupportedMediaType,
     literal,
     ref,
     rows,
@@ -58,6 +59,7 @@ class DeviceRoutes:
             Route("/device/v3/{uuid}/state", g(self.state_v3), methods=["GET"]),
             Route("/device/v2/{uuid}/state", g(self.state_v2), methods=["GET", "PATCH"]),
             Route("/device/v2/{uuid}/logs", g(self.logs), methods=["GET", "POST"]),
+            Route("/device/v2/{uuid}/log-stream", g(self.log_stream), methods=["POST"]),
             Route("/device-types/v1", g(self.device_types), methods=["GET"]),
             Route("/device-types/v1/{slug}", g(self.device_types), methods=["GET"]),
             Route("/services/vpn/client-connect", g(self.vpn_connect), methods=["POST"]),
@@ -280,14 +282,11 @@ class DeviceRoutes:
         uuid = request.path_params["uuid"]
         found = await rows(side.engine, f"/device?$select=id&$filter=uuid eq {literal(uuid)}")
         if request.method == "POST":
-            if not found:
-                raise Unauthorized()
+            device_id = await self._log_writer(found)
             side.log_limiter.take(uuid)
-            p = await self._api_key(request)
-            if not await self._may_use(p, int(found[0]["id"])):
-                raise Unauthorized()
+            await self._may_write_logs(request, device_id)
             lines = logs.batch(await _body(request), now_ms())
-            await side.backplane.append_logs(int(found[0]["id"]), lines, side.settings.log_retention)
+            await side.backplane.append_logs(device_id, lines, side.settings.log_retention)
             return Response(b"", 201)
         p = await self._principal(request)
         if p is None or not p.is_user:
@@ -308,6 +307,46 @@ class DeviceRoutes:
         history = [x for x in await side.backplane.read_logs(device_id, count) if x["createdAt"] >= since]
         return StreamingResponse(_stream(history, follower), 200, {"Cache-Control": "no-cache"},
                                  media_type="application/x-ndjson")
+
+    async def log_stream(self, request: Request) -> Response:
+        """§7: the supervisor's one long upload of NDJSON lines, usually gzipped, stored
+        as they arrive (see `logs.StreamBuffer`), 201 at its end."""
+        assert self.side is not None
+        side = self.side
+        found = await rows(side.engine,
+                           f"/device?$select=id&$filter=uuid eq {literal(request.path_params['uuid'])}")
+        device_id = await self._log_writer(found)
+        await self._may_write_logs(request, device_id)
+        kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if kind != "application/x-ndjson":
+            raise UnsupportedMediaType("Streaming requests require Content-Type application/x-ndjson")
+        encoding = request.headers.get("content-encoding", "identity").strip().lower()
+        if encoding not in ("gzip", "identity", ""):
+            raise UnsupportedMediaType(f"Unsupported Content-Encoding {encoding!r}: send gzip or none")
+        decoder = logs.StreamDecoder(gzipped=encoding == "gzip")
+        buffer = logs.StreamBuffer(
+            lambda lines: side.backplane.append_logs(device_id, lines, side.settings.log_retention))
+        try:
+            async for chunk in request.stream():
+                await buffer.add(decoder.feed(chunk, now_ms()))
+            await buffer.add(decoder.end(now_ms()))
+        finally:
+            await buffer.close()
+        return Response(b"", 201)
+
+    async def _log_writer(self, found: list[dict[str, Any]]) -> int:
+        """The device a log upload is for. One that does not exist (deleted, most likely,
+        and still sending) gets its 401 only after a long delay, as the reference does."""
+        assert self.side is not None
+        if not found:
+            await asyncio.sleep(self.side.settings.deleted_device_logs_delay_ms / 1000)
+            raise Unauthorized()
+        return int(found[0]["id"])
+
+    async def _may_write_logs(self, request: Request, device_id: int) -> None:
+        p = await self._api_key(request)
+        if not await self._may_use(p, device_id):
+            raise Unauthorized()
 
     # --- device types ---------------------------------------------------------------------
 

@@ -103,6 +103,11 @@ class UuidTaken(Conflict):
         super().__init__('"uuid" must be unique.')
 
 
+class UnsupportedMediaType(FleetyardError):
+    status = 415
+    code = "device.unsupported_media_type"
+
+
 class TooManyRequests(FleetyardError):
     status = 429
     code = "device.rate_limited"

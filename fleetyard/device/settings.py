@@ -18,6 +18,7 @@ DEFAULT_POLL_INTERVAL_MS = 600_000  # DEFAULT_SUPERVISOR_POLL_INTERVAL, §3.2
 DEFAULT_GRACE_MS = 15_000  # API_HEARTBEAT_STATE_TIMEOUT_SECONDS, §5
 POLL_JITTER_FACTOR = 1.5
 LOG_RETENTION = 1000  # LOGS_DEFAULT_RETENTION_LIMIT, §7
+DELETED_DEVICE_LOGS_DELAY_MS = 55_000  # DELETED_FROZEN_DEVICE_LOGS_DELAY_MS, §7
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,9 @@ class DeviceSettings:
     vpn_service_api_key: str | None = None
     log_retention: int = LOG_RETENTION
     heartbeat_enabled: bool = True
+    # A device that no longer exists but keeps sending logs waits this long for its 401,
+    # so that a forgotten device does not hammer the server.
+    deleted_device_logs_delay_ms: int = DELETED_DEVICE_LOGS_DELAY_MS
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> DeviceSettings:
@@ -41,6 +45,8 @@ class DeviceSettings:
             vpn_service_api_key=env.get("FLEETYARD_VPN_SERVICE_API_KEY") or None,
             log_retention=_ms(env, "FLEETYARD_LOG_RETENTION", LOG_RETENTION),
             heartbeat_enabled=env.get("FLEETYARD_HEARTBEAT_ENABLED", "1") not in ("0", "false"),
+            deleted_device_logs_delay_ms=_ms(env, "FLEETYARD_DELETED_DEVICE_LOGS_DELAY_MS",
+                                             DELETED_DEVICE_LOGS_DELAY_MS, zero=True),
         )
 
     def poll_interval(self, configured: object) -> int:
@@ -68,10 +74,11 @@ def parse_int(value: object) -> int:
     return sign * int(digits) if digits else 0
 
 
-def _ms(env: Mapping[str, str], name: str, default: int) -> int:
+def _ms(env: Mapping[str, str], name: str, default: int, *, zero: bool = False) -> int:
     raw = env.get(name)
     if not raw:
         return default
-    if not raw.strip().isdigit() or int(raw) <= 0:
-        raise ValueError(f"{name} must be a positive whole number, not {raw!r}")
+    if not raw.strip().isdigit() or int(raw) < (0 if zero else 1):
+        kind = "whole number" if zero else "positive whole number"
+        raise ValueError(f"{name} must be a {kind}, not {raw!r}")
     return int(raw)

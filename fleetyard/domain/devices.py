@@ -9,6 +9,7 @@ import re
 import uuid as uuidlib
 
 from fleetyard.domain import pinning
+from fleetyard.domain.installs import TRIGGERS, install_services
 from fleetyard.domain.common import (
     Forbidden,
     NotVisible,
@@ -88,6 +89,7 @@ class DeviceRules(Hooks):
     async def after_post(self, w: Write, new_id: object, data: dict) -> None:
         if data.get("is_pinned_on__release") is not None:
             await pinning.check_devices(w, [new_id])
+        await install_services(w, [new_id])
 
     async def before_patch(self, w: Write, ids: list, data: dict) -> dict:
         data = dict(data)
@@ -107,6 +109,8 @@ class DeviceRules(Hooks):
         moved = data.get(_MOVED)
         if moved:
             await _left_fleet(w, moved, value(w.resource, "belongs_to__application", data["belongs_to__application"]))
+        if TRIGGERS.intersection(data):
+            await install_services(w, ids)
 
     async def before_delete(self, w: Write, ids: list) -> None:
         for part in chunks(ids):

@@ -22,6 +22,7 @@ from fleetyard.domain.common import (
     value,
     within,
 )
+from fleetyard.domain.installs import install_fleet_services
 from fleetyard.domain.releases import track_latest
 from fleetyard.odata.hooks import Hooks, Write
 
@@ -115,6 +116,7 @@ class ApplicationRules(Hooks):
             await update_slugs(w, ids)
         if "should_be_running__release" in data:
             await pinning.check_fleets(w, ids)
+            await install_fleet_services(w, ids)
         elif value(w.resource, "should_track_latest_release", data.get("should_track_latest_release")) is True:
             # decisions.md: tracking on without a release in the body follows the latest again
             await track_latest(w, ids)

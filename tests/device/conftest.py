@@ -37,7 +37,8 @@ SECRET = "device-test-signing-secret-" + "y" * 24
 PASSWORD = "correct horse battery"
 START = "2024-05-01T10:00:00.000Z"
 VPN_KEY = "vpn-service-key-for-tests"
-FAST = DeviceSettings(min_poll_interval_ms=300, heartbeat_grace_ms=200, vpn_service_api_key=VPN_KEY)
+FAST = DeviceSettings(min_poll_interval_ms=300, heartbeat_grace_ms=200, vpn_service_api_key=VPN_KEY,
+                      deleted_device_logs_delay_ms=50)
 COMPOSITION = {"services": {"main": {"build": ".", "restart": "always", "network_mode": "host"}},
                "volumes": {"data": {}}}
 

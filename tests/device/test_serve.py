@@ -1,4 +1,4 @@
-"""The device side under `fleetyard serve`, over real HTTP: a log stream on SQLite and
+"""The device side under `fleetyard serve`, over real HTTP: log streams (both ways) on SQLite and
 PostgreSQL, and two server processes on one PostgreSQL and one Redis sharing
 heartbeats — devices polling either process stay online, exactly one process expires
 devices, and stopping it loses nothing: the other takes the expiry over."""
@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 import uuid as uuidlib
+import zlib
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -155,6 +156,24 @@ async def test_a_log_stream_over_http(prepared, tmp_path: Path):
             await http.post(logs, headers=device, json=[{"message": "live", "timestamp": 2}])
             await asyncio.wait_for(reader, 10)
             assert got == ["before", "live"]
+
+            # The supervisor's way: one gzipped NDJSON upload, chunked and kept open; its
+            # lines are readable while it still runs.
+            async def upload() -> AsyncIterator[bytes]:
+                z = zlib.compressobj(wbits=31)
+                yield z.compress(orjson.dumps({"message": "streamed", "timestamp": 3}) + b"\n") \
+                    + z.flush(zlib.Z_SYNC_FLUSH)
+                deadline = time.monotonic() + 10
+                while "streamed" not in [x["message"] for x in (await http.get(logs, headers=w.alice.headers)).json()]:
+                    assert time.monotonic() < deadline, "a streamed line was not stored while the upload ran"
+                    await asyncio.sleep(0.1)
+                yield z.compress(orjson.dumps({"message": "closing", "timestamp": 4}) + b"\n") + z.flush()
+
+            r = await http.post(f"/device/v2/{uuid}/log-stream", content=upload(), headers={
+                **device, "Content-Type": "application/x-ndjson", "Content-Encoding": "gzip"})
+            assert (r.status_code, r.content) == (201, b"")
+            stored = [x["message"] for x in (await http.get(logs, headers=w.alice.headers)).json()]
+            assert stored == ["before", "live", "streamed", "closing"]
         # `fleetyard simulate` against the same server, with alice's token.
         slug = (await w.one(f"/application({w.fleet})?$select=slug"))["slug"]
         token = w.alice.headers["Authorization"].split()[1]
