@@ -1,5 +1,6 @@
 """The device-facing endpoints: registration and key exchange, target state, state
-reports, logs and the VPN service's reports (spec/device-api.md §1-§7).
+reports, logs, the VPN service's reports and the config.json a device image is
+configured with (spec/device-api.md §1-§8).
 
 HTTP stage, beside the OData route: each handler works out who is calling (the same
 credentials as everywhere, `api/callers.py`), checks what the reference checks in its
@@ -19,8 +20,9 @@ from starlette.routing import Route
 
 from fleetyard.api.callers import Authenticator, Caller, caller_for, credential
 from fleetyard.api.errors import JSON, BodyTooLarge, InvalidJSON, NotFound, answer
+from fleetyard.auth import api_keys, issuing
 from fleetyard.auth.principals import Principal
-from fleetyard.device import DeviceSide, cloudlink, device_types, logs, register, report
+from fleetyard.device import DeviceSide, cloudlink, config_json, device_types, logs, register, report
 from fleetyard.device import state as target
 from fleetyard.device.backplane import now_ms
 from fleetyard.device.cache import etag
@@ -60,6 +62,7 @@ class DeviceRoutes:
             Route("/device/v2/{uuid}/state", g(self.state_v2), methods=["GET", "PATCH"]),
             Route("/device/v2/{uuid}/logs", g(self.logs), methods=["GET", "POST"]),
             Route("/device/v2/{uuid}/log-stream", g(self.log_stream), methods=["POST"]),
+            Route("/download-config", g(self.download_config), methods=["GET", "POST"]),
             Route("/device-types/v1", g(self.device_types), methods=["GET"]),
             Route("/device-types/v1/{slug}", g(self.device_types), methods=["GET"]),
             Route("/services/vpn/client-connect", g(self.vpn_connect), methods=["POST"]),
@@ -347,6 +350,27 @@ class DeviceRoutes:
         p = await self._api_key(request)
         if not await self._may_use(p, device_id):
             raise Unauthorized()
+
+    # --- config.json --------------------------------------------------------------------
+
+    async def download_config(self, request: Request) -> Response:
+        """§8.1: a user's config.json for a fleet's image, with a new provisioning key."""
+        assert self.side is not None
+        settings = self.side.settings
+        p = await self._principal(request)
+        if p is None or not p.is_user:
+            raise Unauthorized()
+        body = await _body(request, empty=None) if request.method == "POST" else None
+        wanted = config_json.options(request.query_params, body)
+        c = caller_for(p)
+        fleet, device_type = await config_json.fleet_and_type(self.side.engine, c.permissions, c.context, wanted)
+        key = await issuing.issue(self.side.engine, p, c.permissions, c.context, issuing.KeyRequest(
+            "application", fleet, api_keys.PROVISIONING, wanted.key_name, wanted.key_description,
+            issuing.expiry_date(wanted.key_expiry)))
+        endpoints = config_json.Endpoints(
+            api=settings.public_url or str(request.base_url).rstrip("/"), vpn=settings.vpn_endpoint,
+            vpn_port=settings.vpn_port, registry=settings.registry_endpoint, delta=settings.delta_endpoint)
+        return _json(config_json.config(wanted, fleet, device_type, p.type_id, key, endpoints), 200)
 
     # --- device types ---------------------------------------------------------------------
 

@@ -5,7 +5,8 @@ ten minutes, it times out after 1.5 of them without a state fetch and goes offli
 later. Tests shorten both with FLEETYARD_MIN_POLL_INTERVAL_MS and
 FLEETYARD_HEARTBEAT_GRACE_MS. FLEETYARD_REDIS_URL makes several server processes share
 heartbeats, state-cache invalidations and logs; FLEETYARD_VPN_SERVICE_API_KEY is the key
-the VPN (cloudlink) service reports with (§6).
+the VPN (cloudlink) service reports with (§6). FLEETYARD_PUBLIC_URL and the endpoint
+variables are what generated config.json files point devices at (§8.1).
 """
 
 from __future__ import annotations
@@ -33,6 +34,14 @@ class DeviceSettings:
     # A device that no longer exists but keeps sending logs waits this long for its 401,
     # so that a forgotten device does not hammer the server.
     deleted_device_logs_delay_ms: int = DELETED_DEVICE_LOGS_DELAY_MS
+    # What a generated config.json points a device at (/download-config): this server at
+    # the address the request came to unless `public_url` is set, and the services
+    # fleetyard does not run itself only when they are given.
+    public_url: str | None = None
+    vpn_endpoint: str | None = None
+    vpn_port: int = 443
+    registry_endpoint: str | None = None
+    delta_endpoint: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> DeviceSettings:
@@ -47,6 +56,11 @@ class DeviceSettings:
             heartbeat_enabled=env.get("FLEETYARD_HEARTBEAT_ENABLED", "1") not in ("0", "false"),
             deleted_device_logs_delay_ms=_ms(env, "FLEETYARD_DELETED_DEVICE_LOGS_DELAY_MS",
                                              DELETED_DEVICE_LOGS_DELAY_MS, zero=True),
+            public_url=(env.get("FLEETYARD_PUBLIC_URL") or "").rstrip("/") or None,
+            vpn_endpoint=env.get("FLEETYARD_VPN_ENDPOINT") or None,
+            vpn_port=_ms(env, "FLEETYARD_VPN_PORT", 443),
+            registry_endpoint=env.get("FLEETYARD_REGISTRY_ENDPOINT") or None,
+            delta_endpoint=env.get("FLEETYARD_DELTA_ENDPOINT") or None,
         )
 
     def poll_interval(self, configured: object) -> int:

@@ -210,6 +210,28 @@ def cli_scenario(run: Runner, balena: Balena, server: Fleetyard) -> None:
         out = balena("device", UUID).stdout
         check(UUID in out, f"the uuid in:\n{out}")
 
+    @run.step("config generate: for the fleet, for a device", needs=[DEVICE])
+    def _():
+        home = Path(balena.env["HOME"])
+        common = ("--version", "6.0.13", "--network", "ethernet", "--appUpdatePollInterval", "10")
+        balena("config", "generate", "--fleet", slug, *common, "--output", str(home / "fleet.json"))
+        config = json.loads((home / "fleet.json").read_text())
+        eq((config["applicationId"], config["deviceType"], config["apiEndpoint"], config["appUpdatePollInterval"]),
+           (s["fleet"]["id"], PI, server.url, 600_000), "the fleet's config.json")
+        # its provisioning key registers a device, as a balenaOS image booting with it does
+        booted = "beef" * 8
+        r = httpx.post(server.url + "/device/register", headers={"Authorization": f"Bearer {config['apiKey']}"},
+                       json={"application": config["applicationId"], "device_type": PI, "uuid": booted})
+        eq(r.status_code, 201, f"register with the config's key: {r.text}")
+        eq(http.delete(f"/v7/device(uuid='{booted}')").status_code, 200, "the booted device deleted")
+        balena("config", "generate", "--device", UUID, *common, "--output", str(home / "device.json"))
+        config = json.loads((home / "device.json").read_text())
+        eq((config["uuid"], config["applicationId"]), (UUID, s["fleet"]["id"]), "the device's config.json")
+        check("apiKey" not in config and config.get("deviceApiKey"), f"a device key only, in {sorted(config)}")
+        r = httpx.get(server.url + f"/device/v3/{UUID}/state",
+                      headers={"Authorization": f"Bearer {config['deviceApiKey']}"})
+        eq(r.status_code, 200, f"the device's state with its key: {r.text}")
+
     @run.step("device rename, note", needs=[DEVICE])
     def _():
         balena("device", "rename", UUID, "cli-dev")

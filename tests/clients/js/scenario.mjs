@@ -540,6 +540,15 @@ await step('provisioning keys: generate one and log in as the fleet', [FLEETS], 
 	assert.ok(keys.some((k) => k.name === 'prov'), JSON.stringify(keys));
 });
 
+await step('os: getConfig for an image of a fleet', [FLEETS], async () => {
+	const config = await models.os.getConfig(s.a.slug, { version: '6.0.13', appUpdatePollInterval: 15 });
+	assert.deepEqual([config.applicationId, config.appUpdatePollInterval, config.apiEndpoint],
+		[s.a.id, 15 * 60000, URL_]);
+	const fleet = sdk();
+	await fleet.auth.loginWithToken(config.apiKey); // a provisioning key of the fleet
+	assert.equal((await fleet.auth.whoami()).actorTypeId, s.a.id);
+});
+
 await step('api keys: a revoked key logs in no more', ['api keys: list and rename'], async () => {
 	await models.apiKey.revoke(s.keyId);
 	const other = sdk();

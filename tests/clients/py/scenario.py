@@ -553,6 +553,16 @@ def _():
     check("prov" in [k["name"] for k in keys], f"prov in {keys!r}")
 
 
+@run.step("os: get_config for an image of a fleet", needs=[FLEETS])
+def _():
+    config = models.os.get_config(s.a["slug"], {"version": "6.0.13", "appUpdatePollInterval": 15})
+    eq((config["applicationId"], config["appUpdatePollInterval"], config["apiEndpoint"]),
+       (s.a["id"], 15 * 60_000, URL.rstrip("/")), "config.json")
+    fleet = sdk()
+    fleet.auth.login_with_token(config["apiKey"])  # a provisioning key of the fleet
+    eq(fleet.auth.whoami()["actorTypeId"], s.a["id"], "whoami with the config's key")
+
+
 @run.step("api keys: a revoked key logs in no more", needs=["api keys: list and rename"])
 def _():
     models.api_key.revoke(s.key_id)
