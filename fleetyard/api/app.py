@@ -34,6 +34,7 @@ from fleetyard.config import Config
 from fleetyard.db import connect
 from fleetyard.db.migrations import Migration, migrate, model_migrations
 from fleetyard.device import DeviceSettings, DeviceSide
+from fleetyard.device.backplane import Redis
 from fleetyard.errors import FleetyardError
 from fleetyard.model.schema import Model
 from fleetyard.odata.engine import Engine
@@ -123,6 +124,8 @@ def create_app(
                 web.bind(engine, authenticator)
                 side = DeviceSide(engine, device or DeviceSettings.from_env())
                 devices.bind(side, authenticator)
+                if isinstance(side.backplane, Redis):  # several processes: count logins together
+                    accounts.share_throttle(side.backplane.client, side.settings.redis_prefix + "login:")
                 app.state.devices = side
             elif odata.caller is callers.caller:
                 log.warning("no authentication configured: every request has every right")

@@ -31,7 +31,7 @@ from fleetyard.auth import passwords, store, tokens, users
 from fleetyard.auth.bootstrap import AuthState
 from fleetyard.auth.principals import Principal, Unauthorized
 from fleetyard.auth.rows import ALL, rows
-from fleetyard.auth.throttle import Throttle
+from fleetyard.auth.throttle import Limits, RedisThrottle, Throttle
 from fleetyard.errors import FleetyardError
 from fleetyard.odata.engine import Engine
 
@@ -53,7 +53,8 @@ class AuthRoutes:
         self.authenticator: Authenticator | None = None
         self.signing_secret = ""
         self.signup = False
-        self.throttle = Throttle()
+        self.throttle: Throttle | RedisThrottle = Throttle()
+        self._limits: Limits | None = None
 
     def bind(self, engine: Engine, authenticator: Authenticator, state: AuthState) -> None:
         self.engine = engine
@@ -61,6 +62,11 @@ class AuthRoutes:
         self.signing_secret = state.signing_secret
         self.signup = state.signup
         self.throttle = Throttle(state.login_limits)
+        self._limits = state.login_limits
+
+    def share_throttle(self, redis_client: object, prefix: str) -> None:
+        """Count failed logins in Redis, together with the other server processes."""
+        self.throttle = RedisThrottle(redis_client, prefix, self._limits)
 
     def routes(self) -> list[Route]:
         g = self.guard
@@ -89,11 +95,11 @@ class AuthRoutes:
         """The password check behind the throttle: refused while the account or address
         is, slowed after a few failures."""
         address = request.client.host if request.client else "?"
-        self.throttle.check(login, address)
+        await self.throttle.check(login, address)
         if await passwords.verify_async(stored, password):
-            self.throttle.succeeded(login, address)
+            await self.throttle.succeeded(login, address)
             return True
-        wait = self.throttle.failed(login, address)
+        wait = await self.throttle.failed(login, address)
         if wait:
             await asyncio.sleep(wait)
         return False

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 
 import bcrypt
 import jwt
@@ -14,7 +15,7 @@ import pytest
 from fleetyard.api import create_app
 from fleetyard.auth import tokens
 from fleetyard.auth.bootstrap import AuthSettings
-from fleetyard.auth.throttle import Limits, Throttle, TooManyRequests
+from fleetyard.auth.throttle import Limits, RedisThrottle, Throttle, TooManyRequests
 from tests.api.conftest import engine_factory, serving
 from tests.auth.conftest import ALL, PASSWORD, SECRET, World, new_key
 
@@ -109,21 +110,68 @@ async def test_repeated_failures_are_refused_for_a_while(engine, world: World):
         assert (await client.post("/login_", json={"username": "bob", "password": PASSWORD})).status_code == 429
 
 
-def test_the_throttle_slows_then_refuses_then_forgets():
-    now = [0.0]
-    t = Throttle(Limits(per_account=10, per_address=100, free=3, delay=0.25, max_delay=2.0), clock=lambda: now[0])
-    waits = [t.failed("alice", "10.0.0.1") for _ in range(9)]
+async def test_servers_sharing_redis_count_failures_together(engine, world: World):
+    """Two servers (as two processes would be) with one Redis: the guesses spread over them
+    add up to one account's limit."""
+    from fleetyard.device import DeviceSettings
+    from tests.device.test_serve import redis_url
+
+    limits = Limits(per_account=4, per_address=100, delay=0.0, max_delay=0.0)
+    device = DeviceSettings(redis_url=redis_url(), redis_prefix=f"fleetyard-test:{uuid.uuid4().hex}:",
+                            heartbeat_enabled=False)
+    apps = [create_app(engine_factory(engine), auth=AuthSettings(jwt_secret=SECRET, login_limits=limits),
+                       device=device) for _ in range(2)]
+    async with serving(apps[0]) as one, serving(apps[1]) as two:
+        wrong = {"username": "alice", "password": "wrong password"}
+        for client in (one, two, one, two):
+            assert (await client.post("/login_", json=wrong)).status_code == 401
+        for client in (one, two):
+            assert (await client.post("/login_", json={"username": "alice", "password": PASSWORD})).status_code == 429
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def throttles(request: pytest.FixtureRequest):
+    """A factory of throttles on one store, with a clock the test moves: the process's own
+    counters, or Redis's, where every throttle made counts together."""
+    now = [1_000_000.0]
+    limits = Limits(per_account=10, per_address=100, free=3, delay=0.25, max_delay=2.0)
+    if request.param == "memory":
+        one = Throttle(limits, clock=lambda: now[0])
+        yield now, lambda: one
+        return
+    import redis.asyncio as aioredis
+
+    from tests.device.test_serve import redis_url
+
+    client = aioredis.from_url(redis_url(), decode_responses=True)
+    prefix = f"fleetyard-test:{uuid.uuid4().hex}:"
+    try:
+        yield now, lambda: RedisThrottle(client, prefix, limits, clock=lambda: now[0])
+    finally:
+        keys = [k async for k in client.scan_iter(prefix + "*")]
+        if keys:
+            await client.delete(*keys)
+        await client.aclose()
+
+
+async def test_the_throttle_slows_then_refuses_then_forgets(throttles):
+    now, make = throttles
+    t = make()
+    waits = [await t.failed("alice", "10.0.0.1") for _ in range(9)]
     assert waits[:3] == [0.0, 0.0, 0.0] and waits[3:6] == [0.25, 0.5, 1.0] and max(waits) == 2.0
-    t.check("alice", "10.0.0.1")
-    t.failed("alice", "10.0.0.2")  # the tenth, from elsewhere: the account is refused
-    with pytest.raises(TooManyRequests):
-        t.check("ALICE", "10.0.0.3")
+    await t.check("alice", "10.0.0.1")
+    await make().failed("alice", "10.0.0.2")  # the tenth, from elsewhere (on Redis: another process)
+    with pytest.raises(TooManyRequests) as refused:
+        await make().check("ALICE", "10.0.0.3")
+    assert 3599 <= int(refused.value.headers["Retry-After"]) <= 3600
     now[0] += 3601
-    t.check("alice", "10.0.0.1")
+    await t.check("alice", "10.0.0.1")
     for _ in range(5):
-        t.failed("bob", "10.0.0.9")
-    t.succeeded("bob", "10.0.0.9")  # the account's count goes; the address's stays
-    assert t.failed("bob", "10.0.0.8") == 0.0 and t.failed("carol", "10.0.0.9") > 0
+        await t.failed("bob", "10.0.0.9")
+    await make().succeeded("bob", "10.0.0.9")  # the account's count goes; the address's stays
+    assert await t.failed("bob", "10.0.0.8") == 0.0 and await t.failed("carol", "10.0.0.9") > 0
+    now[0] += 2 * 3600 + 1  # failures older than the window are forgotten
+    assert await t.failed("carol", "10.0.0.9") == 0.0
 
 
 async def test_query_credentials_stay_out_of_log_lines(client, engine, world: World, caplog):
