@@ -209,10 +209,11 @@ def wrk(port: int, urls: list[str], bearer: str | None, seconds: int, connection
     if re.search(r"Non-2xx or 3xx responses: (\d+)", out):
         raise SystemExit(f"the server refused requests:\n{out}")
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    return rps, _ms(out, "50%"), _ms(out, "99%")
+    return rps, latency_ms(out, "50%"), latency_ms(out, "99%")
 
 
-def _ms(out: str, pct: str) -> float:
+def latency_ms(out: str, pct: str) -> float:
+    """A percentile of the load generator's latency table, in ms."""
     value, unit = re.search(rf"{pct}\s+([\d.]+)(us|ms|s)", out).groups()
     return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
 
@@ -220,18 +221,25 @@ def _ms(out: str, pct: str) -> float:
 # --- one database -----------------------------------------------------------------------------
 
 
-async def prepare(dialect: str, workdir: Path) -> str:
+async def empty_database(dialect: str, workdir: Path, name: str) -> str:
+    """The URL of an empty database: a SQLite file in `workdir`, or the PostgreSQL
+    database `name` (dropped first) beside FLEETYARD_BENCH_POSTGRES_URL's."""
     if dialect == "sqlite":
-        url = f"sqlite:///{workdir / 'bench.db'}"
-    else:
-        import asyncpg
+        return f"sqlite:///{workdir / (name + '.db')}"
+    import asyncpg
 
-        admin_url = os.environ.get("FLEETYARD_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-        admin = await asyncpg.connect(admin_url)
-        await admin.execute("DROP DATABASE IF EXISTS fleetyard_bench")
-        await admin.execute("CREATE DATABASE fleetyard_bench")
+    admin_url = os.environ.get("FLEETYARD_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    admin = await asyncpg.connect(admin_url)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
         await admin.close()
-        url = admin_url.rsplit("/", 1)[0] + "/fleetyard_bench"
+    return admin_url.rsplit("/", 1)[0] + "/" + name
+
+
+async def prepare(dialect: str, workdir: Path) -> str:
+    url = await empty_database(dialect, workdir, "fleetyard_bench")
     db = await connect(url)
     try:
         await migrate(db, MODEL)

@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import httpx
-from api_reads import free_port, start_server
+from api_reads import empty_database, free_port, latency_ms, start_server
 
 from fleetyard.api.app import server_hooks, server_migrations
 from fleetyard.auth import api_keys
@@ -90,26 +90,11 @@ def wrk(port: int, script: str, seconds: int) -> tuple[float, float, float, dict
     os.unlink(f.name)
     statuses = {int(s): int(n) for s, n in re.findall(r"status (\d+) (\d+)", out)}
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
-    return rps, _ms(out, "50%"), _ms(out, "99%"), statuses
-
-
-def _ms(out: str, pct: str) -> float:
-    value, unit = re.search(rf"{pct}\s+([\d.]+)(us|ms|s)", out).groups()
-    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    return rps, latency_ms(out, "50%"), latency_ms(out, "99%"), statuses
 
 
 async def prepare(dialect: str, workdir: Path) -> tuple[str, dict]:
-    if dialect == "sqlite":
-        url = f"sqlite:///{workdir / 'bench.db'}"
-    else:
-        import asyncpg
-
-        admin_url = os.environ.get("FLEETYARD_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-        admin = await asyncpg.connect(admin_url)
-        await admin.execute("DROP DATABASE IF EXISTS fleetyard_bench_devices")
-        await admin.execute("CREATE DATABASE fleetyard_bench_devices")
-        await admin.close()
-        url = admin_url.rsplit("/", 1)[0] + "/fleetyard_bench_devices"
+    url = await empty_database(dialect, workdir, "fleetyard_bench_devices")
     db = await connect(url)
     try:
         await migrate(db, MODEL, server_migrations(MODEL))

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.conftest import postgres_url
 
@@ -102,39 +103,58 @@ class Server:
 
 
 @contextmanager
+def running(database_url: str, log_path: Path, *, env: dict[str, str] | None = None, args: tuple[str, ...] = (),
+            timeout: float = 60) -> Iterator[tuple[str, subprocess.Popen]]:
+    """`fleetyard serve` on a free loopback port, as a user starts it: (its base URL, the
+    process) once it answers /ping. It sees none of the test run's FLEETYARD_ settings,
+    only `env`; its output goes to `log_path`. Stopped with SIGINT, as Granian expects."""
+    port = free_port()
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("FLEETYARD_")}
+    environ.update(env or {})
+    base = f"http://127.0.0.1:{port}"
+    with log_path.open("a") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "fleetyard.cli.main", "serve", "--host", "127.0.0.1", "--port", str(port),
+             "--database", database_url, *args],
+            cwd=ROOT, env=environ, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"fleetyard serve exited with {proc.returncode}:\n{log_path.read_text(errors='replace')}")
+            try:
+                if httpx.get(base + "/ping", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"fleetyard serve did not answer within {timeout:.0f} s:\n"
+                            f"{log_path.read_text(errors='replace')}")
+            time.sleep(0.1)
+        yield base, proc
+    finally:
+        stop(proc)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@contextmanager
 def serve(dialect: str, tmp: Path) -> Iterator[Server]:
     with fresh_database(dialect, tmp) as url:
-        port = free_port()
         log_path = tmp / f"server-{dialect}.log"
-        env = {**os.environ, "FLEETYARD_ADMIN_USERNAME": ADMIN, "FLEETYARD_ADMIN_PASSWORD": ADMIN_PASSWORD,
+        env = {"FLEETYARD_ADMIN_USERNAME": ADMIN, "FLEETYARD_ADMIN_PASSWORD": ADMIN_PASSWORD,
                "FLEETYARD_MIN_POLL_INTERVAL_MS": str(POLL_MS), "FLEETYARD_HEARTBEAT_GRACE_MS": str(GRACE_MS),
                "FLEETYARD_VPN_SERVICE_API_KEY": VPN_KEY}
-        with log_path.open("w") as log:
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "fleetyard.cli.main", "serve", "--host", "127.0.0.1", "--port", str(port),
-                 "--database", url], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-            server = Server(f"http://127.0.0.1:{port}", url, log_path)
-            try:
-                deadline = time.monotonic() + 60
-                while True:
-                    if proc.poll() is not None:
-                        raise RuntimeError(f"fleetyard serve exited:\n{server.log_text()}")
-                    try:
-                        if httpx.get(server.base + "/ping", timeout=1).status_code == 200:
-                            break
-                    except httpx.TransportError:
-                        pass
-                    if time.monotonic() > deadline:
-                        raise RuntimeError(f"fleetyard serve did not answer within 60 s:\n{server.log_text()}")
-                    time.sleep(0.1)
-                yield server
-            finally:
-                proc.send_signal(signal.SIGINT)
-                try:
-                    proc.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+        with running(url, log_path, env=env) as (base, _):
+            yield Server(base, url, log_path)
 
 
 # --- what the tests build: fleets, releases and devices of a user --------------------------

@@ -3,12 +3,6 @@ throw-away SQLite file, spoken to over HTTP; and the command's refusals."""
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,51 +11,13 @@ import pytest
 from click.testing import CliRunner
 
 from fleetyard.cli.main import cli
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
+from tests.live import running
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[str]:
-    port = free_port()
-    log = (tmp_path / "server.log").open("w+")
-    env = {**os.environ, "FLEETYARD_HOST": "127.0.0.1", "FLEETYARD_PORT": str(port)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "fleetyard.cli.main", "serve",
-         "--database", f"sqlite:///{tmp_path / 'serve.db'}", "--model", "tests.odata.model:MODEL"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if proc.poll() is not None:
-                log.seek(0)
-                pytest.fail(f"fleetyard serve exited with {proc.returncode}:\n{log.read()}")
-            try:
-                if httpx.get(base + "/ping", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                log.seek(0)
-                pytest.fail(f"fleetyard serve did not answer within 30 s:\n{log.read()}")
-            time.sleep(0.1)
+    with running(f"sqlite:///{tmp_path / 'serve.db'}", tmp_path / "server.log",
+                 args=("--model", "tests.odata.model:MODEL"), timeout=30) as (base, _):
         yield base
-    finally:
-        proc.send_signal(signal.SIGINT)  # Granian stops its workers on SIGINT
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 def test_serve_answers_over_http(server: str) -> None:

@@ -4,12 +4,7 @@ line), that password logs in, and a token outlives a restart of the server."""
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import subprocess
-import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -17,8 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.api.test_serve import ROOT, free_port
 from tests.conftest import drop_postgres_schema, open_postgres_schema, postgres_url
+from tests.live import running
 
 PASSWORD_LINE = re.compile(r"created the admin user 'admin' with the password (\S+)")
 
@@ -39,40 +34,8 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
 
 @contextmanager
 def serving(database_url: str, log_path: Path, workers: int = 1) -> Iterator[str]:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FLEETYARD_")}
-    env.update(FLEETYARD_HOST="127.0.0.1", FLEETYARD_PORT=str(port))
-    if "FLEETYARD_TEST_POSTGRES_URL" in os.environ:
-        env["FLEETYARD_TEST_POSTGRES_URL"] = os.environ["FLEETYARD_TEST_POSTGRES_URL"]
-    log = log_path.open("a+")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "fleetyard.cli.main", "serve", "--database", database_url,
-         "--workers", str(workers)],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"fleetyard serve exited with {proc.returncode}:\n{log_path.read_text()}")
-            try:
-                if httpx.get(base + "/ping", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"fleetyard serve did not answer within 60 s:\n{log_path.read_text()}")
-            time.sleep(0.1)
+    with running(database_url, log_path, args=("--workers", str(workers))) as (base, _):
         yield base
-    finally:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
 
 
 def test_first_start_prints_the_admin_password_once_and_it_logs_in(database_url: str, tmp_path: Path):

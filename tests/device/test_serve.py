@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -22,9 +21,9 @@ import httpx
 import orjson
 import pytest
 
-from tests.api.test_serve import ROOT, free_port
 from tests.conftest import drop_postgres_schema, open_postgres_schema, postgres_url
 from tests.device.conftest import SECRET, World, balena_engine, make_world
+from tests.live import ROOT, running, stop
 
 LEADS = "this process expires devices"
 FAST_ENV = {"FLEETYARD_MIN_POLL_INTERVAL_MS": "600", "FLEETYARD_HEARTBEAT_GRACE_MS": "300",
@@ -43,40 +42,8 @@ def redis_url() -> str:
 
 @contextmanager
 def server(database_url: str, log_path: Path, extra: dict[str, str]) -> Iterator[tuple[str, subprocess.Popen]]:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FLEETYARD_")}
-    env.update(FLEETYARD_HOST="127.0.0.1", FLEETYARD_PORT=str(port), **FAST_ENV, **extra)
-    log = log_path.open("a+")
-    proc = subprocess.Popen([sys.executable, "-m", "fleetyard.cli.main", "serve", "--database", database_url],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"fleetyard serve exited with {proc.returncode}:\n{log_path.read_text()}")
-            try:
-                if httpx.get(base + "/ping", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"fleetyard serve did not answer within 60 s:\n{log_path.read_text()}")
-            time.sleep(0.1)
-        yield base, proc
-    finally:
-        stop(proc)
-        log.close()
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with running(database_url, log_path, env={**FAST_ENV, **extra}) as up:
+        yield up
 
 
 async def _prepare(dialect: str, tmp_path: Path) -> AsyncIterator[tuple[str, World]]:
