@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 import orjson
@@ -26,6 +27,7 @@ from fleetyard.model.balena import MODEL
 from fleetyard.odata.engine import Engine
 from fleetyard.odata.permissions import Permissions
 from tests.api.conftest import engine_factory, serving
+from tests.conftest import drop_postgres_schema, open_postgres_schema, postgres_url
 
 ALL = Permissions.all()
 SECRET = "test-signing-secret-" + "x" * 24
@@ -134,3 +136,20 @@ async def client(engine: Engine, world: World) -> AsyncIterator[httpx.AsyncClien
 
 async def new_key(engine: Engine, t: Tenant, **options: object) -> str:
     return await api_keys.create(engine, t.actor, name="test", **options)  # type: ignore[arg-type]
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """An empty database for a command or a server to open by URL: a SQLite file, or a
+    schema of its own in the PostgreSQL test database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'fleetyard.db'}"
+        return
+    url = postgres_url()
+    db, schema = await open_postgres_schema(url)
+    await db.close()
+    try:
+        # asyncpg passes unknown URL parameters on as server settings
+        yield f"{url}{'&' if '?' in url else '?'}search_path={schema}"
+    finally:
+        await drop_postgres_schema(url, schema)

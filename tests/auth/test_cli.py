@@ -4,10 +4,8 @@ PostgreSQL; what they create is checked through the server's own lookups."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner, Result
 
 from fleetyard.api import create_app
@@ -16,22 +14,6 @@ from fleetyard.cli.main import cli
 from fleetyard.db import connect
 from tests.api.conftest import engine_factory, serving
 from tests.auth.conftest import AUTH, balena_engine, d
-from tests.conftest import drop_postgres_schema, open_postgres_schema, postgres_url
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'cli.db'}"
-        return
-    url = postgres_url()
-    db, schema = await open_postgres_schema(url)
-    await db.close()
-    try:
-        # asyncpg passes unknown URL parameters on as server settings
-        yield f"{url}{'&' if '?' in url else '?'}search_path={schema}"
-    finally:
-        await drop_postgres_schema(url, schema)
 
 
 async def run(*args: str) -> Result:

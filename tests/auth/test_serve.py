@@ -5,31 +5,15 @@ line), that password logs in, and a token outlives a restart of the server."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-import pytest
 
-from tests.conftest import drop_postgres_schema, open_postgres_schema, postgres_url
 from tests.live import running
 
 PASSWORD_LINE = re.compile(r"created the admin user 'admin' with the password (\S+)")
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'serve.db'}"
-        return
-    url = postgres_url()
-    db, schema = await open_postgres_schema(url)
-    await db.close()
-    try:
-        yield f"{url}{'&' if '?' in url else '?'}search_path={schema}"
-    finally:
-        await drop_postgres_schema(url, schema)
 
 
 @contextmanager
