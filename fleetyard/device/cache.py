@@ -21,6 +21,7 @@ import orjson
 
 from fleetyard.device import state as target
 from fleetyard.device.backplane import Backplane
+from fleetyard.device.common import literal, rows
 from fleetyard.device.settings import DeviceSettings
 from fleetyard.odata.engine import Engine
 
@@ -51,22 +52,30 @@ class StateCache:
     async def entry(self, uuid: str) -> Entry | None:
         """The device's current entry, rebuilt when a write has changed it; None for no device."""
         device_id = self._ids.get(uuid)
-        generations = await self.backplane.generations(device_id if device_id is not None else -1)
+        if device_id is None:
+            # First sight: the id, so that the generations are read before the build (a
+            # write during the build then makes the next call rebuild, never the reverse).
+            found = await rows(self.engine, f"/device?$select=id&$filter=uuid eq {literal(uuid)}")
+            if not found:
+                return None
+            device_id = self._ids[uuid] = int(found[0]["id"])
+        generations = await self.backplane.generations(device_id)
         cached = self._entries.get(uuid)
         if cached is not None and cached.generations == generations:
             self.hits += 1
             return cached
         state = await target.load_device(self.engine, uuid, self.settings)
         self.builds += 1
-        if state is None:
+        if state is None or state.id != device_id:  # gone, or a new device with its uuid
             self._entries.pop(uuid, None)
             self._ids.pop(uuid, None)
-            return None
-        # First sight of it: its generation was read as 0 (for no id), which is never more
-        # than its real one, so a write during the build still makes the next call rebuild.
-        self._ids[uuid] = state.id
+            if state is None:
+                return None
+            return Entry(generations, state)  # served once, not kept: its generations are another's
         if len(self._entries) >= CACHE_SIZE:
             self._entries.clear()
+            self._ids.clear()
+            self._ids[uuid] = device_id
         fresh = self._entries[uuid] = Entry(generations, state)
         return fresh
 

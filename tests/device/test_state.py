@@ -3,7 +3,7 @@ ETag and 304, and the cache dropped by every write that changes it (device-api.m
 
 from __future__ import annotations
 
-from tests.device.conftest import register
+from tests.device.conftest import Device, register
 
 
 async def state(client, device, **headers):
@@ -173,3 +173,22 @@ async def test_fleet_state(client, world):
                              headers=world.alice.headers)).status_code == 401
     assert (await client.get(f"/device/v3/fleet/{world.fleet_uuid}/state",
                              headers=world.bob.headers)).status_code == 401
+
+
+async def test_a_uuid_registered_again_after_a_delete_gets_its_own_state(client, world):
+    """The cache knows devices by uuid: a new device with a deleted one's uuid must not
+    be served, or kept, under the old device's generations."""
+    from fleetyard.odata.permissions import Permissions
+
+    first = await register(client, world)
+    assert (await state(client, first)).status_code == 200
+    await world.engine.delete(f"/device({first.id})", Permissions.all())
+    again = await register(client, world, uuid=first.uuid)
+    again = Device(again.id, first.uuid, again.key)  # the helper's own uuid was overridden
+    assert again.id != first.id
+    assert (await state(client, again)).json()[again.uuid]["name"] == (
+        await world.one(f"/device({again.id})?$select=device_name"))["device_name"]
+    await world.post("/device_environment_variable", {"device": again.id, "name": "AGAIN", "value": "1"})
+    services = (await state(client, again)).json()[again.uuid]["apps"][world.fleet_uuid]["releases"][world.commit][
+        "services"]
+    assert services["main"]["environment"]["AGAIN"] == "1"
