@@ -108,11 +108,16 @@ def main() -> None:
           f"max cached {max(totals[1]):.2f} µs, max same shape {max(totals[2]):.1f} µs)")
 
 
-_LITERAL = re.compile(r"(?<![a-z])'[^']*'|(?<=[ (=,])\d+(?=[ ),]|$)")
+# The literals a "same shape" lookup varies: strings, dates and numbers in filters. Not
+# `$top`/`$skip`: they are constants of the compiled SQL (a new page size is a new shape).
+_LITERAL = re.compile(r"datetime'[^']*'|(?<![a-z])'[^']*'|(?<=[ (=,])(?<!\$top=)(?<!\$skip=)\d+(?=[ ),&]|$)")
 
 
 def _vary(m: re.Match, n: int) -> str:
-    return f"'v{n}'" if m.group(0).startswith("'") else str(1000 + n)
+    text = m.group(0)
+    if text.startswith("datetime"):
+        return f"datetime'2024-01-{1 + n // 1440 % 28:02d}T{n // 60 % 24:02d}:{n % 60:02d}:05.678Z'"
+    return f"'v{n}'" if text.startswith("'") else str(1000 + n)
 
 
 if __name__ == "__main__":
