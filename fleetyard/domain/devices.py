@@ -76,6 +76,7 @@ def _no_web_url(data: dict) -> None:
 
 class DeviceRules(Hooks):
     inputs = frozenset({"is_web_accessible"})
+    owned = frozenset({"actor", "uuid", "device_name"})
 
     async def before_post(self, w: Write, data: dict) -> dict:
         data = dict(data)

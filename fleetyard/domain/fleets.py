@@ -79,6 +79,8 @@ def missing(data: dict) -> RuleViolation | None:
 
 
 class ApplicationRules(Hooks):
+    owned = frozenset({"actor", "slug", "uuid", "application_type"})
+
     async def before_post(self, w: Write, data: dict) -> dict:
         if (error := missing(data)) is not None:
             raise error

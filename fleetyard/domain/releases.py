@@ -70,6 +70,7 @@ def _version_inputs(w: Write, data: dict) -> dict:
 
 class ReleaseRules(Hooks):
     inputs = frozenset({"is_final", "semver"})
+    owned = frozenset({"is_created_by__user", "revision"})
 
     async def before_post(self, w: Write, data: dict) -> dict:
         data = _version_inputs(w, data)

@@ -282,17 +282,18 @@ class Engine:
             await self._post(tx, url.split("?", 1)[0], data, permissions, context)
             return 1
         hooks, w = self._hooks(tx, r, "PUT", permissions, context)
+        keep = hooks.owned if hooks is not None else frozenset()
         if hooks is not None:
             data = await hooks.before_patch(w, ids, data)
-        await self._may_change(tx, plan, req, ids, data, context, replace=True)
-        await self._update(tx, r, ids, data, replace=True)
+        await self._may_change(tx, plan, req, ids, data, context, replace=True, keep=keep)
+        await self._update(tx, r, ids, data, replace=True, keep=keep)
         await self._still_permitted(tx, plan, req, ids, context)
         if hooks is not None:
             await hooks.after_patch(w, ids, data)
         return len(ids)
 
     async def _may_change(self, tx, plan: Plan, req: ast.Request, ids: list, data: dict, context, *,
-                          replace: bool) -> None:
+                          replace: bool, keep: frozenset[str] = frozenset()) -> None:
         """The update rule over the rows as the change would leave them, read before the
         UPDATE off the current rows with the body's values laid over them: a unique or
         foreign-key violation the change would trip must not speak first (a 409 naming
@@ -310,7 +311,7 @@ class Engine:
                 continue
             if f.name in given:
                 value = given[f.name]
-            elif replace and f.is_writable and f.name != r.id_field:
+            elif replace and f.is_writable and f.name != r.id_field and f.name not in keep:
                 value = default_value(f) if f.default is not None else ir.Cast(ir.Const(None), f.type)
             else:
                 value = ir.Col(was, f.name)
@@ -344,12 +345,14 @@ class Engine:
             if await tx.fetch_value(sql, [params[s] for s in slots]) != len(chunk):
                 raise PermissionDenied(f"not allowed to make this change to '{src.resource.name}'")
 
-    async def _update(self, tx, r: Resource, ids: list, data: dict, *, replace: bool) -> None:
+    async def _update(self, tx, r: Resource, ids: list, data: dict, *, replace: bool,
+                      keep: frozenset[str] = frozenset()) -> None:
         columns, values, params = self._row(r, data, [], insert=False)
         sets = dict(zip(columns, values))
-        if replace:  # PUT: every writable field not in the body goes back to its default
+        if replace:  # PUT: every writable field not in the body goes back to its default,
+            # except those the rules own (`Hooks.owned`: an actor, a slug), which stay
             for f in r.fields:
-                if f.is_writable and f.name not in sets and f.name != r.id_field:
+                if f.is_writable and f.name not in sets and f.name != r.id_field and f.name not in keep:
                     if f.required and f.default is None:
                         raise ValueError_(f'"{f.name}" is required')
                     sets[f.name] = default_value(f)

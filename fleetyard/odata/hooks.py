@@ -103,6 +103,9 @@ class Hooks:
     # Body keys that are no writable field but that the rules consume (release `is_final`
     # and `semver`): a PATCH that holds only these still reaches the hooks.
     inputs: frozenset[str] = frozenset()
+    # Fields the rules fill in themselves (an actor row, a slug): a PUT that leaves them
+    # out keeps them, where it resets every other field it leaves out.
+    owned: frozenset[str] = frozenset()
 
     async def before_post(self, w: Write, data: dict) -> dict:
         return data

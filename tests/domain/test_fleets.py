@@ -11,7 +11,7 @@ import pytest
 from fleetyard.domain.common import NotVisible, RuleViolation
 from fleetyard.domain.fleets import APP_NAME_LENGTH, SAME_ARCH, UUID_MESSAGE
 from fleetyard.errors import ConstraintError
-from tests.domain.conftest import START
+from tests.domain.conftest import ALL, CTX, START
 
 
 async def test_post_needs_organization_name_and_device_type(world):
@@ -204,3 +204,21 @@ async def test_a_failing_cascade_rolls_the_whole_delete_back(world):
     assert e.value.status == 409
     assert await world.d(f"/device/$count?$filter=belongs_to__application eq {fleet}") == 1
     assert await world.target(fleet) == rel
+
+
+async def test_put_keeps_what_the_server_owns(world):
+    """A PUT replaces the fleet: what the body leaves out goes back to its default, except
+    what the rules filled in (actor, slug, uuid, application type)."""
+    fleet = await world.fleet("replaced", is_archived=True)
+    before = await world.one(f"/application({fleet['id']})?$select=actor,slug,uuid,is_archived")
+    await world.engine.put(f"/application({fleet['id']})", {
+        "app_name": "replaced", "organization": 1, "is_for__device_type": 1}, ALL, CTX)
+    after = await world.one(f"/application({fleet['id']})?$select=actor,slug,uuid,is_archived")
+    assert {k: after[k] for k in ("actor", "slug", "uuid")} == {k: before[k] for k in ("actor", "slug", "uuid")}
+    assert (before["is_archived"], after["is_archived"]) == (True, False)
+    device = await world.device(fleet["id"], device_name="kept-name", note="a note")
+    was = await world.one(f"/device({device['id']})?$select=actor,uuid,device_name,note")
+    await world.engine.put(f"/device({device['id']})", {
+        "belongs_to__application": fleet["id"], "is_of__device_type": 1}, ALL, CTX)
+    now = await world.one(f"/device({device['id']})?$select=actor,uuid,device_name,note")
+    assert now == {**was, "note": None}
