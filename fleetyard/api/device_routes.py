@@ -331,8 +331,8 @@ class DeviceRoutes:
             lambda lines: side.backplane.append_logs(device_id, lines, side.settings.log_retention))
         try:
             async for chunk in request.stream():
-                await buffer.add(decoder.feed(chunk, now_ms()))
-            await buffer.add(decoder.end(now_ms()))
+                await buffer.add(_with_notice(decoder, decoder.feed(chunk, now_ms())))
+            await buffer.add(_with_notice(decoder, decoder.end(now_ms())))
         finally:
             await buffer.close()
         return Response(b"", 201)
@@ -456,6 +456,11 @@ async def _stream(history: list[dict[str, Any]], follower: Any):
             yield orjson.dumps(line) + b"\n"
     finally:
         await follower.close()
+
+
+def _with_notice(decoder: logs.StreamDecoder, lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    notice = decoder.suppressed_notice(now_ms())
+    return lines if notice is None else [*lines, notice]
 
 
 def _json(value: Any, status: int) -> Response:

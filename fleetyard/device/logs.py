@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 import zlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import orjson
@@ -30,6 +30,8 @@ OLD_FORMAT = ("is_stderr", "is_system", "image_id")
 # A log stream is stored in batches: at most this many lines, or what came in this long.
 STREAM_BATCH, STREAM_FLUSH_S = 50, 0.5
 MAX_LINE = 256 * 1024
+MAX_LINES_PER_CHUNK = 1000
+INFLATE_PIECE = 1024 * 1024  # gzip is inflated at most this much at a time
 
 
 def batch(body: object, received_ms: int) -> list[dict[str, Any]]:
@@ -69,38 +71,63 @@ class StreamDecoder:
     """The lines of a log stream (`POST /device/v2/:uuid/log-stream`): NDJSON, gzip or
     not, in chunks as they arrive. Lines that are not a valid log are skipped, as the
     reference does; a line longer than `MAX_LINE` is dropped whole. A body that is not
-    gzip although it says so is a BadRequest."""
+    gzip although it says so is a BadRequest. However much a chunk inflates to, it is
+    inflated a piece at a time, and at most `MAX_LINES_PER_CHUNK` of its lines are kept
+    (the store keeps no more than that per device anyway): the rest are counted as
+    suppressed, and `suppressed_notice` tells the device's log so."""
 
     def __init__(self, gzipped: bool):
         self._inflate = zlib.decompressobj(wbits=31) if gzipped else None
         self._fed = False
         self._partial = b""
         self._dropping = False  # inside a line that was too long
+        self._kept = 0  # lines kept of the current chunk
         self.skipped = 0
+        self.suppressed = 0
 
     def feed(self, chunk: bytes, received_ms: int) -> list[dict[str, Any]]:
-        if self._inflate is not None and chunk:
-            self._fed = True
-            chunk = self._gunzip(chunk)
-        return self._lines(chunk, received_ms)
+        self._kept = 0
+        if self._inflate is None:
+            return self._lines(chunk, received_ms)
+        out: list[dict[str, Any]] = []
+        for piece in self._gunzip(chunk):
+            out += self._lines(piece, received_ms)
+        return out
 
     def end(self, received_ms: int) -> list[dict[str, Any]]:
         if self._inflate is not None and self._fed and not self._inflate.eof:
             raise BadRequest("The log stream ended inside its gzip data")
+        self._kept = 0
         return self._lines(b"\n", received_ms)
 
-    def _gunzip(self, chunk: bytes) -> bytes:
+    def suppressed_notice(self, received_ms: int) -> dict[str, Any] | None:
+        """A system line saying how many lines were suppressed since the last notice."""
+        if not self.suppressed:
+            return None
+        n, self.suppressed = self.suppressed, 0
+        return {"message": f"Warning: Suppressed {n} message(s) due to rate limiting", "timestamp": received_ms,
+                "isSystem": True, "isStdErr": True, "createdAt": received_ms}
+
+    def _gunzip(self, chunk: bytes) -> Iterator[bytes]:
         assert self._inflate is not None
-        out = b""
+        if not chunk:
+            return
+        self._fed = True
         try:
-            while chunk:
-                out += self._inflate.decompress(chunk)
-                chunk = self._inflate.unused_data  # a further gzip member follows
-                if chunk:
+            while True:
+                piece = self._inflate.decompress(chunk, INFLATE_PIECE)
+                yield piece
+                if self._inflate.eof:
+                    chunk = self._inflate.unused_data  # a further gzip member follows
+                    if not chunk:
+                        return
                     self._inflate = zlib.decompressobj(wbits=31)
+                else:
+                    chunk = self._inflate.unconsumed_tail
+                    if not chunk and len(piece) < INFLATE_PIECE:  # nothing held back either
+                        return
         except zlib.error as e:
             raise BadRequest(f"The log stream is not valid gzip: {e}") from None
-        return out
 
     def _lines(self, data: bytes, received_ms: int) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
@@ -110,10 +137,15 @@ class StreamDecoder:
                 self._dropping = False
                 self.skipped += 1
                 continue
-            if raw.strip():
-                parsed = self._parse(raw, received_ms)
-                if parsed is not None:
-                    out.append(parsed)
+            if not raw.strip():
+                continue
+            if self._kept >= MAX_LINES_PER_CHUNK:
+                self.suppressed += 1
+                continue
+            parsed = self._parse(raw, received_ms)
+            if parsed is not None:
+                out.append(parsed)
+                self._kept += 1
         if len(rest) > MAX_LINE:
             self._dropping, rest = True, b""
         self._partial = rest

@@ -169,3 +169,20 @@ async def test_stream_buffer_writes_by_size_and_by_time():
     await buffer.add([{"message": "last"}])
     await buffer.close()
     assert written[-1] == ["last"]
+
+
+async def test_a_log_stream_that_inflates_to_too_much_is_cut_down(client, world):
+    """A small gzip upload of many lines (or one huge line) is inflated a piece at a time;
+    past the per-device retention its lines are suppressed, and the log says so."""
+    device = await register(client, world)
+    many = ndjson(*(f"line {i}" for i in range(logs.MAX_LINES_PER_CHUNK + 500)))
+    huge = b'{"message": "' + b"x" * (8 * logs.INFLATE_PIECE) + b'", "timestamp": 1}\n'
+    packed = gzip.compress(huge + many)
+    assert len(packed) < len(huge) // 100
+    r = await client.post(f"/device/v2/{device.uuid}/log-stream", content=packed, headers={
+        **device.headers, "Content-Type": "application/x-ndjson", "Content-Encoding": "gzip"})
+    assert r.status_code == 201
+    got = (await client.get(f"/device/v2/{device.uuid}/logs?count=all", headers=world.alice.headers)).json()
+    assert got[-1]["message"] == "Warning: Suppressed 500 message(s) due to rate limiting"
+    assert got[-1]["isSystem"] is True and got[-2]["message"] == f"line {logs.MAX_LINES_PER_CHUNK - 1}"
+    assert all(len(x["message"]) < 100 for x in got)  # the huge line was dropped whole
