@@ -99,6 +99,13 @@ def serve(host: str, port: int, database_url: str, model_path: str | None, worke
             )
         model_path = DEFAULT_MODEL
     model = load_model(model_path)
+    if has_accounts(model):  # the device side's settings: a wrong one stops the start here
+        from fleetyard.device import DeviceSettings
+
+        try:
+            DeviceSettings.from_env()
+        except ValueError as e:
+            raise click.ClickException(str(e)) from e
 
     async def prepare() -> None:
         # Once here, before any worker starts: a wrong URL or a failing migration is a clear

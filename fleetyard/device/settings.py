@@ -47,18 +47,18 @@ class DeviceSettings:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> DeviceSettings:
         env = os.environ if environ is None else environ
         return cls(
-            min_poll_interval_ms=_ms(env, "FLEETYARD_MIN_POLL_INTERVAL_MS", DEFAULT_POLL_INTERVAL_MS),
-            heartbeat_grace_ms=_ms(env, "FLEETYARD_HEARTBEAT_GRACE_MS", DEFAULT_GRACE_MS),
+            min_poll_interval_ms=_whole(env, "FLEETYARD_MIN_POLL_INTERVAL_MS", DEFAULT_POLL_INTERVAL_MS),
+            heartbeat_grace_ms=_whole(env, "FLEETYARD_HEARTBEAT_GRACE_MS", DEFAULT_GRACE_MS),
             redis_url=env.get("FLEETYARD_REDIS_URL") or None,
             redis_prefix=env.get("FLEETYARD_REDIS_PREFIX") or "fleetyard:",
             vpn_service_api_key=env.get("FLEETYARD_VPN_SERVICE_API_KEY") or None,
-            log_retention=_ms(env, "FLEETYARD_LOG_RETENTION", LOG_RETENTION),
+            log_retention=_whole(env, "FLEETYARD_LOG_RETENTION", LOG_RETENTION),
             heartbeat_enabled=env.get("FLEETYARD_HEARTBEAT_ENABLED", "1") not in ("0", "false"),
-            deleted_device_logs_delay_ms=_ms(env, "FLEETYARD_DELETED_DEVICE_LOGS_DELAY_MS",
+            deleted_device_logs_delay_ms=_whole(env, "FLEETYARD_DELETED_DEVICE_LOGS_DELAY_MS",
                                              DELETED_DEVICE_LOGS_DELAY_MS, zero=True),
             public_url=(env.get("FLEETYARD_PUBLIC_URL") or "").rstrip("/") or None,
             vpn_endpoint=env.get("FLEETYARD_VPN_ENDPOINT") or None,
-            vpn_port=_ms(env, "FLEETYARD_VPN_PORT", 443),
+            vpn_port=_whole(env, "FLEETYARD_VPN_PORT", 443),
             registry_endpoint=env.get("FLEETYARD_REGISTRY_ENDPOINT") or None,
             delta_endpoint=env.get("FLEETYARD_DELTA_ENDPOINT") or None,
         )
@@ -88,7 +88,8 @@ def parse_int(value: object) -> int:
     return sign * int(digits) if digits else 0
 
 
-def _ms(env: Mapping[str, str], name: str, default: int, *, zero: bool = False) -> int:
+def _whole(env: Mapping[str, str], name: str, default: int, *, zero: bool = False) -> int:
+    """A whole-number setting (positive unless `zero` is allowed); a wrong one stops the start."""
     raw = env.get(name)
     if not raw:
         return default

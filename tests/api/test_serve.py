@@ -60,3 +60,10 @@ def test_serve_reports_a_bad_database_url() -> None:
 def test_serve_takes_at_least_one_worker() -> None:
     result = CliRunner().invoke(cli, ["serve", "--workers", "0", "--model", "tests.odata.model:MODEL"])
     assert result.exit_code == 2 and "--workers" in result.output
+
+
+def test_serve_refuses_a_wrong_device_setting_before_starting(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("FLEETYARD_MIN_POLL_INTERVAL_MS", "ten minutes")
+    result = CliRunner().invoke(cli, ["serve", "--database", f"sqlite:///{tmp_path / 'x.db'}"])
+    assert result.exit_code == 1 and "FLEETYARD_MIN_POLL_INTERVAL_MS" in result.output
+    assert not (tmp_path / "x.db").exists()  # nothing was opened
