@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
-from fleetyard.api import callers, config_routes
+from fleetyard.api import callers, config_routes, forwarded
 from fleetyard.api.auth_routes import AuthRoutes
 from fleetyard.api.device_routes import DeviceRoutes
 from fleetyard.api.errors import CatchAll, fleetyard_error_handler, http_exception_handler
@@ -96,6 +96,7 @@ def create_app(
     versions: Sequence[Version] = DEFAULT_VERSIONS,
     max_body: int = MAX_BODY,
     device: DeviceSettings | None = None,
+    trusted_proxies: str | None = None,
 ) -> Starlette:
     """`caller` overrides who callers are; by default a model with accounts authenticates
     every request (`fleetyard.auth`, set up from `auth` or the environment on start) and
@@ -110,6 +111,9 @@ def create_app(
         factory = source
     odata = ODataRoutes(versions, caller or callers.caller, max_body)
     accounts = AuthRoutes()
+    # Behind reverse proxies: whose X-Forwarded-For names the client (api/forwarded.py).
+    accounts.trusted_proxies = forwarded.networks(
+        os.environ.get("FLEETYARD_TRUSTED_PROXIES") if trusted_proxies is None else trusted_proxies)
     devices = DeviceRoutes()  # the device side (`fleetyard.device`), set up with accounts
     web = WebRoutes()  # the dashboard (`fleetyard.web`), on the same accounts
 

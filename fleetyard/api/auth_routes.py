@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from fleetyard.api import forwarded
 from fleetyard.api.callers import Authenticator
 from fleetyard.api.errors import BodyTooLarge, InvalidJSON, NotFound, answer
 from fleetyard.api.key_routes import KeyRoutes
@@ -55,6 +56,7 @@ class AuthRoutes:
         self.signup = False
         self.throttle: Throttle | RedisThrottle = Throttle()
         self._limits: Limits | None = None
+        self.trusted_proxies: tuple[forwarded.Network, ...] = ()
 
     def bind(self, engine: Engine, authenticator: Authenticator, state: AuthState) -> None:
         self.engine = engine
@@ -94,7 +96,8 @@ class AuthRoutes:
     async def _password_ok(self, request: Request, login: str, stored: str | None, password: str) -> bool:
         """The password check behind the throttle: refused while the account or address
         is, slowed after a few failures."""
-        address = request.client.host if request.client else "?"
+        address = forwarded.client_address(request.client.host if request.client else None,
+                                           request.headers.get("x-forwarded-for"), self.trusted_proxies)
         await self.throttle.check(login, address)
         if await passwords.verify_async(stored, password):
             await self.throttle.succeeded(login, address)

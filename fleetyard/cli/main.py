@@ -99,11 +99,13 @@ def serve(host: str, port: int, database_url: str, model_path: str | None, worke
             )
         model_path = DEFAULT_MODEL
     model = load_model(model_path)
-    if has_accounts(model):  # the device side's settings: a wrong one stops the start here
+    if has_accounts(model):  # settings read from the environment: a wrong one stops the start here
+        from fleetyard.api import forwarded
         from fleetyard.device import DeviceSettings
 
         try:
             DeviceSettings.from_env()
+            forwarded.networks(os.environ.get("FLEETYARD_TRUSTED_PROXIES"))
         except ValueError as e:
             raise click.ClickException(str(e)) from e
 

@@ -67,3 +67,9 @@ def test_serve_refuses_a_wrong_device_setting_before_starting(tmp_path: Path, mo
     result = CliRunner().invoke(cli, ["serve", "--database", f"sqlite:///{tmp_path / 'x.db'}"])
     assert result.exit_code == 1 and "FLEETYARD_MIN_POLL_INTERVAL_MS" in result.output
     assert not (tmp_path / "x.db").exists()  # nothing was opened
+
+
+def test_serve_refuses_a_wrong_trusted_proxy(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("FLEETYARD_TRUSTED_PROXIES", "10.0.0.1, proxy.example")
+    result = CliRunner().invoke(cli, ["serve", "--database", f"sqlite:///{tmp_path / 'x.db'}"])
+    assert result.exit_code == 1 and "FLEETYARD_TRUSTED_PROXIES" in result.output and "proxy.example" in result.output

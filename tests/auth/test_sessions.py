@@ -129,6 +129,23 @@ async def test_servers_sharing_redis_count_failures_together(engine, world: Worl
             assert (await client.post("/login_", json={"username": "alice", "password": PASSWORD})).status_code == 429
 
 
+@pytest.mark.parametrize(("trusted", "spreads"), [("127.0.0.1", True), ("", False)])
+async def test_the_login_throttle_counts_each_client_behind_the_proxy(engine, world, trusted, spreads):
+    limits = Limits(per_account=100, per_address=3, delay=0.0, max_delay=0.0)
+    app = create_app(engine_factory(engine), auth=AuthSettings(jwt_secret=SECRET, login_limits=limits),
+                     trusted_proxies=trusted)
+    async with serving(app) as client:  # every request comes from 127.0.0.1, as from a proxy
+        guesser = {"X-Forwarded-For": "198.51.100.66"}
+        for _ in range(3):
+            r = await client.post("/login_", json={"username": "bob", "password": "a wrong one"}, headers=guesser)
+            assert r.status_code == 401
+        r = await client.post("/login_", json={"username": "alice", "password": PASSWORD}, headers=guesser)
+        assert r.status_code == 429
+        r = await client.post("/login_", json={"username": "alice", "password": PASSWORD},
+                              headers={"X-Forwarded-For": "198.51.100.7"})
+        assert r.status_code == (200 if spreads else 429)
+
+
 @pytest.fixture(params=["memory", "redis"])
 async def throttles(request: pytest.FixtureRequest):
     """A factory of throttles on one store, with a clock the test moves: the process's own
