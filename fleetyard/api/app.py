@@ -110,10 +110,9 @@ def create_app(
     else:
         factory = source
     odata = ODataRoutes(versions, caller or callers.caller, max_body)
-    accounts = AuthRoutes()
     # Behind reverse proxies: whose X-Forwarded-For names the client (api/forwarded.py).
-    accounts.trusted_proxies = forwarded.networks(
-        os.environ.get("FLEETYARD_TRUSTED_PROXIES") if trusted_proxies is None else trusted_proxies)
+    accounts = AuthRoutes(forwarded.networks(
+        os.environ.get("FLEETYARD_TRUSTED_PROXIES") if trusted_proxies is None else trusted_proxies))
     devices = DeviceRoutes()  # the device side (`fleetyard.device`), set up with accounts
     web = WebRoutes()  # the dashboard (`fleetyard.web`), on the same accounts
 

@@ -32,7 +32,7 @@ from fleetyard.auth import passwords, store, tokens, users
 from fleetyard.auth.bootstrap import AuthState
 from fleetyard.auth.principals import Principal, Unauthorized
 from fleetyard.auth.rows import ALL, rows
-from fleetyard.auth.throttle import Limits, RedisThrottle, Throttle
+from fleetyard.auth.throttle import RedisThrottle, Throttle
 from fleetyard.errors import FleetyardError
 from fleetyard.odata.engine import Engine
 
@@ -49,14 +49,13 @@ class SignupClosed(NotFound):
 
 
 class AuthRoutes:
-    def __init__(self) -> None:
+    def __init__(self, trusted_proxies: tuple[forwarded.Network, ...] = ()) -> None:
         self.engine: Engine | None = None
         self.authenticator: Authenticator | None = None
         self.signing_secret = ""
         self.signup = False
         self.throttle: Throttle | RedisThrottle = Throttle()
-        self._limits: Limits | None = None
-        self.trusted_proxies: tuple[forwarded.Network, ...] = ()
+        self.trusted_proxies = trusted_proxies  # whose X-Forwarded-For names the client
 
     def bind(self, engine: Engine, authenticator: Authenticator, state: AuthState) -> None:
         self.engine = engine
@@ -64,11 +63,10 @@ class AuthRoutes:
         self.signing_secret = state.signing_secret
         self.signup = state.signup
         self.throttle = Throttle(state.login_limits)
-        self._limits = state.login_limits
 
     def share_throttle(self, redis_client: object, prefix: str) -> None:
         """Count failed logins in Redis, together with the other server processes."""
-        self.throttle = RedisThrottle(redis_client, prefix, self._limits)
+        self.throttle = RedisThrottle(redis_client, prefix, self.throttle.limits)
 
     def routes(self) -> list[Route]:
         g = self.guard

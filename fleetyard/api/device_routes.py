@@ -32,6 +32,7 @@ from fleetyard.device.common import (
     EmptyBadRequest,
     Unauthorized,
     UnsupportedMediaType,
+    find_device_id,
     literal,
     ref,
     rows,
@@ -283,7 +284,7 @@ class DeviceRoutes:
         assert self.side is not None
         side = self.side
         uuid = request.path_params["uuid"]
-        found = await rows(side.engine, f"/device?$select=id&$filter=uuid eq {literal(uuid)}")
+        found = await find_device_id(side.engine, uuid)
         if request.method == "POST":
             device_id = await self._log_writer(found)
             side.log_limiter.take(uuid)
@@ -294,9 +295,9 @@ class DeviceRoutes:
         p = await self._principal(request)
         if p is None or not p.is_user:
             raise Unauthorized()
-        if not found or not await self._may_use(p, int(found[0]["id"])):
+        if found is None or not await self._may_use(p, found):
             raise NotFound(f"No device with uuid {uuid}")
-        device_id = int(found[0]["id"])
+        device_id = found
         now = now_ms()
         streaming = request.query_params.get("stream") == "1"
         count = logs.count(request.query_params.get("count"), 0 if streaming else logs.MAX_COUNT)
@@ -316,9 +317,7 @@ class DeviceRoutes:
         as they arrive (see `logs.StreamBuffer`), 201 at its end."""
         assert self.side is not None
         side = self.side
-        found = await rows(side.engine,
-                           f"/device?$select=id&$filter=uuid eq {literal(request.path_params['uuid'])}")
-        device_id = await self._log_writer(found)
+        device_id = await self._log_writer(await find_device_id(side.engine, request.path_params["uuid"]))
         await self._may_write_logs(request, device_id)
         kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if kind != "application/x-ndjson":
@@ -337,14 +336,14 @@ class DeviceRoutes:
             await buffer.close()
         return Response(b"", 201)
 
-    async def _log_writer(self, found: list[dict[str, Any]]) -> int:
+    async def _log_writer(self, found: int | None) -> int:
         """The device a log upload is for. One that does not exist (deleted, most likely,
         and still sending) gets its 401 only after a long delay, as the reference does."""
         assert self.side is not None
-        if not found:
+        if found is None:
             await asyncio.sleep(self.side.settings.deleted_device_logs_delay_ms / 1000)
             raise Unauthorized()
-        return int(found[0]["id"])
+        return found
 
     async def _may_write_logs(self, request: Request, device_id: int) -> None:
         p = await self._api_key(request)
@@ -410,11 +409,11 @@ class DeviceRoutes:
     async def vpn_auth(self, request: Request) -> Response:
         """§6: may this key open the device's VPN tunnel? Its own device's key only."""
         assert self.side is not None
-        found = await rows(self.side.engine, f"/device?$select=id&$filter=uuid eq {literal(request.path_params['uuid'])}")
-        if not found:
+        found = await find_device_id(self.side.engine, request.path_params["uuid"])
+        if found is None:
             raise Unauthorized()
         p = await self._api_key(request)
-        if p.actor_type != "device" or p.type_id != int(found[0]["id"]):
+        if p.actor_type != "device" or p.type_id != found:
             raise Unauthorized()
         return Response(b"", 200)
 

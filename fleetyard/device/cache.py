@@ -21,7 +21,7 @@ import orjson
 
 from fleetyard.device import state as target
 from fleetyard.device.backplane import Backplane
-from fleetyard.device.common import literal, rows
+from fleetyard.device.common import find_device_id
 from fleetyard.device.settings import DeviceSettings
 from fleetyard.odata.engine import Engine
 
@@ -55,10 +55,10 @@ class StateCache:
         if device_id is None:
             # First sight: the id, so that the generations are read before the build (a
             # write during the build then makes the next call rebuild, never the reverse).
-            found = await rows(self.engine, f"/device?$select=id&$filter=uuid eq {literal(uuid)}")
-            if not found:
+            device_id = await find_device_id(self.engine, uuid)
+            if device_id is None:
                 return None
-            device_id = self._ids[uuid] = int(found[0]["id"])
+            self._ids[uuid] = device_id
         generations = await self.backplane.generations(device_id)
         cached = self._entries.get(uuid)
         if cached is not None and cached.generations == generations:

@@ -27,6 +27,18 @@ async def rows(engine: Engine, url: str, tx: Transaction | None = None) -> list[
     return orjson.loads(await engine.get(url, ALL, tx=tx))["d"]
 
 
+async def find_device_id(engine: Engine, uuid: str) -> int | None:
+    """The id of the device with this uuid; None when there is none."""
+    found = await rows(engine, f"/device?$select=id&$filter=uuid eq {literal(uuid)}")
+    return int(found[0]["id"]) if found else None
+
+
+def device_type_named(name: str) -> str:
+    """A $filter for the device type a slug or one of its aliases names."""
+    lit = literal(name)
+    return f"slug eq {lit} or device_type_alias/any(a:a/is_referenced_by__alias eq {lit})"
+
+
 def literal(value: str) -> str:
     """An OData string literal for a URL (quotes doubled, percent-encoded: odata.md §2)."""
     return "'" + quote(value.replace("'", "''"), safe="") + "'"

@@ -19,7 +19,7 @@ from typing import Any
 
 import orjson
 
-from fleetyard.device.common import BadRequest, NotFound, literal, rows
+from fleetyard.device.common import BadRequest, NotFound, device_type_named, rows
 from fleetyard.domain.devices import can_run
 from fleetyard.odata.engine import Engine
 from fleetyard.odata.permissions import Permissions
@@ -108,8 +108,7 @@ async def fleet_and_type(engine: Engine, permissions: Permissions, context: Mapp
     if req.device_type is None or req.device_type == own["slug"]:
         return found[0]["id"], own["slug"]
     asked = await rows(engine, "/device_type?$select=slug&$expand=is_of__cpu_architecture($select=slug)"
-                               f"&$filter=slug eq {literal(req.device_type)} or device_type_alias/any("
-                               f"a:a/is_referenced_by__alias eq {literal(req.device_type)})")
+                               f"&$filter={device_type_named(req.device_type)}")
     if not asked:
         raise BadRequest(f"Unknown device type {req.device_type}")
     arch, fleet_arch = asked[0]["is_of__cpu_architecture"][0]["slug"], own["is_of__cpu_architecture"][0]["slug"]

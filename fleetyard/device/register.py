@@ -22,7 +22,8 @@ from fleetyard.device.common import (
     EmptyBadRequest,
     NotFound,
     UuidTaken,
-    literal,
+    device_type_named,
+    find_device_id,
     rows,
     sql,
 )
@@ -72,9 +73,7 @@ def registration(body: object) -> dict[str, Any]:
 
 async def device_type_id(engine: Engine, slug: str) -> int:
     """A device type by slug or alias; 404 as the reference words it."""
-    lit = literal(slug)
-    found = await rows(engine, f"/device_type?$select=id&$filter=slug eq {lit} or "
-                               f"device_type_alias/any(a:a/is_referenced_by__alias eq {lit})")
+    found = await rows(engine, f"/device_type?$select=id&$filter={device_type_named(slug)}")
     if not found:
         raise NotFound(f"Unknown device type {slug}")
     return int(found[0]["id"])
@@ -88,7 +87,7 @@ async def _key_exists(engine: Engine, key: str) -> bool:
 async def register(engine: Engine, permissions: Permissions, context: dict[str, Any], body: object) -> dict[str, Any]:
     fields = registration(body)
     kind = await device_type_id(engine, fields["device_type"])
-    if await rows(engine, f"/device?$select=id&$filter=uuid eq {literal(fields['uuid'])}"):
+    if await find_device_id(engine, fields["uuid"]) is not None:
         raise UuidTaken()
     key = fields.get("api_key") or api_keys.generate()
     if await _key_exists(engine, key):

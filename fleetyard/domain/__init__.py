@@ -5,7 +5,8 @@ Engine gets (`api/app.py`); the engine itself knows no rule.
 fleets (slug, uuid, actor, tracking, cascade) · releases (finalisation, revisions, track
 latest) · devices (uuid, names, moves, events) · pinning (targets and pins) · installs
 (the service installs of what each device should run) · cascade (services, images) ·
-variables (names and values of variables and tags) · names (generated device names). Facts: spec/model.md §2-§4, §6.
+variables (names and values of variables and tags) · names (generated device names).
+Facts: spec/model.md §2-§4, §6.
 """
 
 from __future__ import annotations

@@ -9,7 +9,6 @@ import re
 import uuid as uuidlib
 
 from fleetyard.domain import pinning
-from fleetyard.domain.installs import TRIGGERS, install_services
 from fleetyard.domain.common import (
     Forbidden,
     NotVisible,
@@ -21,6 +20,7 @@ from fleetyard.domain.common import (
     value,
     within,
 )
+from fleetyard.domain.installs import TRIGGERS, install_services
 from fleetyard.domain.names import device_name
 from fleetyard.odata.hooks import Hooks, Write
 from fleetyard.odata.values import check
